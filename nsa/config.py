@@ -214,9 +214,7 @@ def _check_invariants(name: str, profile: Mapping[str, Any], source: str) -> Non
         )
     ood = profile["data"]["ood"]
     if ood in profile["data"]["in_distribution"]:
-        raise UsageError(
-            f"{source}: profiles.{name}.data.ood: {ood!r} is also in-distribution"
-        )
+        raise UsageError(f"{source}: profiles.{name}.data.ood: {ood!r} is also in-distribution")
     for protocol, families in profile["evaluations"].items():
         missing = [f for f in families if f not in profile["experiments"]["variants"]]
         if missing:
@@ -292,13 +290,16 @@ def evaluation_targets(profile: Profile, protocol: str) -> list[Experiment]:
     families = profile.evaluations[protocol]
     targets = []
     for experiment in profile.experiments.values():
+        on_primary = experiment.dataset == profile.primary_dataset
         if experiment.family not in families:
             continue
-        if protocol == "ensemble" and experiment.study == "main":
-            targets.append(experiment)
-        elif protocol == "generalization" and experiment.dataset == profile.primary_dataset:
-            targets.append(experiment)
-        elif experiment.study == "main" and experiment.dataset == profile.primary_dataset:
+        if protocol == "ensemble":
+            keep = experiment.study == "main"
+        elif protocol == "generalization":
+            keep = on_primary
+        else:
+            keep = on_primary and experiment.study == "main"
+        if keep:
             targets.append(experiment)
     return targets
 
