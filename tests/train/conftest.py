@@ -1,0 +1,81 @@
+"""Fixtures of the training tests: real Fashion-MNIST prepared once, and tiny settings files."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nsa.config import load_profile
+from nsa.data import prepare_dataset
+from nsa.layout import Layout
+
+ROOT = Path(__file__).resolve().parents[2]
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+needs_fashion = pytest.mark.skipif(
+    not (FASHION / "t10k-labels-idx1-ubyte.gz").is_file(),
+    reason=f"Fashion-MNIST files not installed in {FASHION}",
+)
+
+# A network and data small enough that an epoch takes well under a second on one CPU thread.
+TINY = {
+    "threads": 1,
+    "device": "cpu",
+    "data": {"train_subset": 256, "test_subset": 200, "allow_download": False},
+    "model": {"width": 1, "nodes": 3, "num_archs": 3},
+    "train": {
+        "epochs": 3,
+        "batch_size": 32,
+        "lr_milestones": [1],
+        "checkpoint_every_steps": 3,
+        "deterministic": True,
+    },
+    "experiments": {"generalization": {"variant": "nsa-i", "num_archs": [3]}},
+}
+
+
+@pytest.fixture(scope="session")
+def fashion_data(tmp_path_factory) -> Path:
+    """Data root holding Fashion-MNIST prepared from the system copy."""
+    if not (FASHION / "t10k-labels-idx1-ubyte.gz").is_file():
+        pytest.skip(f"Fashion-MNIST files not installed in {FASHION}")
+    root = tmp_path_factory.mktemp("data")
+    smoke = load_profile("smoke", ROOT / "params.yaml")
+    layout = Layout("tiny", root=root, data_root=Path("."))
+    prepare_dataset("fashion-mnist", smoke.data, layout, source=FASHION)
+    return root
+
+
+def merge(base: dict, changes: dict) -> dict:
+    """`base` with the nested `changes` applied."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@pytest.fixture
+def tiny_params(fashion_data, tmp_path):
+    """Write a params file with profile `tiny` (smoke with `TINY` and `changes`); its path."""
+
+    def write(changes: dict | None = None, name: str = "params.yaml") -> Path:
+        smoke = yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]
+        tiny = merge(merge(smoke, TINY), changes or {})
+        tiny["data"]["root"] = str(fashion_data)
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"profiles": {"tiny": tiny}}, sort_keys=False))
+        return path
+
+    return write
+
+
+def tiny_setup(params: Path, root: Path, experiment: str = "fashion-mnist-nsa-id"):
+    """(profile, experiment, layout) of the tiny profile with outputs under `root`."""
+    profile = load_profile("tiny", params)
+    return profile, profile.experiment(experiment), Layout.for_profile(profile, root=root)
