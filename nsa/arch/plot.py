@@ -8,6 +8,7 @@ longer they reach.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -31,14 +32,18 @@ def stage_edges(matrix: Matrix) -> list[tuple[int, int]]:
 def plot_architecture(arch: Architecture, path: str | os.PathLike) -> Path:
     """Draw the three stage DAGs of `arch` into an image file (format from the suffix)."""
     figure = Figure(figsize=(12, 2.6 * len(arch.stages)), layout="constrained")
-    axes = figure.subplots(len(arch.stages), 1, squeeze=False)[:, 0]
-    for index, (matrix, ax) in enumerate(zip(arch.stages, axes, strict=True)):
-        draw_stage(ax, matrix)
-        ax.set_title(f"{arch.name}: stage {index + 1} ({sum(map(sum, matrix))} edges)")
+    draw_architecture(arch, figure.subplots(len(arch.stages), 1, squeeze=False)[:, 0])
     path = Path(path)
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=120)
     return path
+
+
+def draw_architecture(arch: Architecture, axes: Sequence[Axes]) -> None:
+    """Draw stage `s` of `arch` on `axes[s]`, each titled with its edge count."""
+    for index, (matrix, ax) in enumerate(zip(arch.stages, axes, strict=True)):
+        draw_stage(ax, matrix)
+        ax.set_title(f"{arch.name}: stage {index + 1} ({sum(map(sum, matrix))} edges)")
 
 
 def draw_stage(ax: Axes, matrix: Matrix) -> None:
@@ -60,10 +65,10 @@ def draw_stage(ax: Axes, matrix: Matrix) -> None:
             shrinkB=9,
         )
         ax.add_patch(arrow)
-    for position, label in enumerate(labels):
-        ax.scatter([position], [0], s=420, color="white", edgecolors="black", zorder=3)
+    positions = range(len(labels))
+    ax.scatter(positions, [0] * len(labels), s=420, color="white", edgecolors="black", zorder=3)
+    for position, label in zip(positions, labels, strict=True):
         ax.annotate(label, (position, 0), ha="center", va="center", fontsize=8, zorder=4)
     ax.set_xlim(-0.7, nodes + 1.7)
     ax.set_ylim(-0.6, 0.35 * (nodes + 1) + 0.4)
-    ax.set_aspect("auto")
     ax.axis("off")

@@ -1,7 +1,9 @@
 """Drawings of stage DAGs."""
 
+from matplotlib.figure import Figure
+
 from nsa.arch import random_architecture, residual_architecture
-from nsa.arch.plot import plot_architecture, stage_edges
+from nsa.arch.plot import draw_architecture, plot_architecture, stage_edges
 
 
 def test_stage_edges_map_matrix_entries_to_drawn_vertices():
@@ -18,3 +20,12 @@ def test_plot_writes_png_and_pdf(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["arch.pdf", "arch.png"]
+
+
+def test_draw_architecture_fills_three_axes():
+    axes = Figure().subplots(1, 3)
+    draw_architecture(residual_architecture(nodes=2), axes)
+    assert [ax.get_title() for ax in axes] == [f"residual: stage {s} (4 edges)" for s in (1, 2, 3)]
+    # One arrow per edge; four vertices (input, two nodes, output) in one scatter.
+    assert [len(ax.patches) for ax in axes] == [4, 4, 4]
+    assert [len(ax.collections[0].get_offsets()) for ax in axes] == [4, 4, 4]
