@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--attack", default="PGD2-3-1")
     parser.add_argument("--attack-samples", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3, help="timings keep the fastest")
+    parser.add_argument("--repeats", type=int, default=5, help="timings keep the fastest")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads; 0 = default")
     return parser.parse_args()
 
@@ -70,19 +70,24 @@ def build(args: argparse.Namespace, device: torch.device):
     return model, model.bank().to(device), images, labels
 
 
-def fastest(repeats: int, device: torch.device, work) -> float:
-    """Wall-clock seconds of the fastest of `repeats` runs of `work()` after one warm-up."""
-    work()
-    times = []
+def fastest(repeats: int, device: torch.device, *works) -> list[float]:
+    """Fastest wall-clock seconds of each `work()` over `repeats` interleaved runs.
+
+    The runs alternate between the works, so a change of machine load hits all of them alike.
+    """
+    for work in works:
+        work()  # warm-up
+    times = [[] for _ in works]
     for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        work()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for work, record in zip(works, times, strict=True):
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            work()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            record.append(time.perf_counter() - start)
+    return [min(record) for record in times]
 
 
 @torch.no_grad()
@@ -110,22 +115,24 @@ def main() -> None:
         f"{device}, {torch.get_num_threads()} threads"
     )
 
-    sampled = fastest(args.repeats, device, lambda: predict(model, images, bank, k, batch, seed=0))
-    bare = fastest(args.repeats, device, lambda: bare_passes(model, bank, images, k, batch, device))
+    sampled, bare = fastest(
+        args.repeats,
+        device,
+        lambda: predict(model, images, bank, k, batch, seed=0),
+        lambda: bare_passes(model, bank, images, k, batch, device),
+    )
     print(f"ensemble of K={k}: {sampled:.3f} s; one pass over {k} x the test set: {bare:.3f} s")
     print(f"ensemble / bare ratio: {sampled / bare:.3f} (target <= 1.2)")
 
     attack = Attack.parse(args.attack)
     s = args.attack_samples
-    attacked = fastest(
+    attacked, rows_forward = fastest(
         args.repeats,
         device,
         lambda: perturb(model, images, labels, bank, attack, s, batch, seed=0),
+        lambda: bare_passes(model, bank, images, s, batch, device),
     )
     per_step = attacked / attack.steps
-    rows_forward = fastest(
-        args.repeats, device, lambda: bare_passes(model, bank, images, s, batch, device)
-    )
     print(
         f"{attack.name} with {s} samples per step: {per_step:.3f} s per step "
         f"({1e3 * per_step / args.images:.3f} ms per image); "

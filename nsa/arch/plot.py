@@ -1,6 +1,6 @@
-"""Drawings of an architecture: the DAG of each of its three stages, side by side.
+"""Drawings of an architecture: the DAG of each of its three stages, one above the other.
 
-Each stage is drawn as a row of vertices: the stage input, the nodes 1..n and the stage output.
+Each stage is drawn as a row of vertices: the stage input, the nodes 0..n-1 and the stage output.
 Chain edges join neighbours with a straight line; skip edges arc above the row, higher the
 longer they reach.
 """
@@ -20,10 +20,10 @@ from nsa.io import atomic_open
 
 
 def stage_edges(matrix: Matrix) -> list[tuple[int, int]]:
-    """Edges `(source, target)` between drawn vertices: 0 = input, k = node k, n + 1 = output.
+    """Edges `(source, target)` between vertices: 0 = input, v = node v - 1, n + 1 = output.
 
     Entry `(k, j)` of the matrix (consumer row `k` reads `o_j`) becomes the edge from vertex `j`
-    (the producer of `o_j`) to vertex `k + 1` (node `k + 1` in 1-based drawing order, or the
+    (the producer of `o_j`: the input, or node `j - 1`) to vertex `k + 1` (node `k`, or the
     output when `k = n`).
     """
     return [(j, k + 1) for k, row in enumerate(matrix) for j, value in enumerate(row) if value == 1]
@@ -49,7 +49,7 @@ def draw_architecture(arch: Architecture, axes: Sequence[Axes]) -> None:
 def draw_stage(ax: Axes, matrix: Matrix) -> None:
     """Draw one stage DAG on the matplotlib axes `ax`."""
     nodes = len(matrix) - 1
-    labels = ["in", *(str(k) for k in range(1, nodes + 1)), "out"]
+    labels = ["in", *(str(k) for k in range(nodes)), "out"]
     for source, target in stage_edges(matrix):
         span = target - source
         # arc3 offsets the control point by `rad` times the span, so long skips arc higher.

@@ -38,11 +38,12 @@ def evaluate_experiment(
         torch.set_num_threads(profile.threads)
     from nsa.train.devices import pick_device
 
-    with pick_device(profile.device) as device:
+    with pick_device(profile.device) as claimed:
+        device = usable(claimed)
         model, model_path = load_checked_model(layout, experiment, device)
         job = build_job(profile, experiment, layout, model)
-        log.info("%s on %s: %d test images, device %s", protocol, experiment.name,
-                 len(job.labels), device)  # fmt: skip
+        count = len(job.labels)
+        log.info("%s on %s: %d test images, %s", protocol, experiment.name, count, device)
         try:
             result = PROTOCOLS[protocol](job)
         except PredictionError as error:
@@ -51,6 +52,14 @@ def evaluate_experiment(
     settings = describe(protocol, profile, experiment, model_path, device, result)
     write_result(layout, protocol, experiment.name, result, settings)
     return result.metrics
+
+
+def usable(device: torch.device) -> torch.device:
+    """`device`, or the CPU in place of a pretend GPU (test runs that fake GPU counts)."""
+    if device.type == "cuda" and not torch.cuda.is_available():
+        log.warning("%s is a pretend GPU; evaluating on the CPU", device)
+        return torch.device("cpu")
+    return device
 
 
 def check_protocol(protocol: str, experiment: Experiment) -> None:

@@ -105,11 +105,6 @@ def build_run(
         device=device,
         seed=recipe.seed,
     )
-    if len(loader) == 0:
-        raise UsageError(
-            f"train_subset gives fewer images than one batch of {recipe.batch_size}; "
-            "raise data.train_subset or lower train.batch_size"
-        )
     return Run(
         name=experiment.name,
         model=model,

@@ -49,7 +49,7 @@ def library_versions() -> dict[str, str | None]:
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # a str subclass that weights_only loading refuses
         "cuda": torch.version.cuda,
         "cudnn": str(cudnn) if cudnn else None,
     }

@@ -7,7 +7,7 @@ from nsa.arch.plot import draw_architecture, plot_architecture, stage_edges
 
 
 def test_stage_edges_map_matrix_entries_to_drawn_vertices():
-    # Vertices: 0 = input, 1 and 2 = nodes, 3 = output.
+    # Vertices: 0 = input, 1 and 2 = nodes 0 and 1, 3 = output.
     matrix = residual_architecture(nodes=2).stages[0]
     assert matrix == ((1, 0, 0), (0, 1, 0), (1, 0, 1))
     assert stage_edges(matrix) == [(0, 1), (1, 2), (0, 3), (2, 3)]

@@ -60,19 +60,14 @@ def merge(base: dict, changes: dict) -> dict:
     return merged
 
 
-@pytest.fixture
-def tiny_params(fashion_data, tmp_path):
-    """Write a params file with profile `tiny` (smoke with `TINY` and `changes`); its path."""
-
-    def write(changes: dict | None = None, name: str = "params.yaml") -> Path:
-        smoke = yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]
-        tiny = merge(merge(smoke, TINY), changes or {})
-        tiny["data"]["root"] = str(fashion_data)
-        path = tmp_path / name
-        path.write_text(yaml.safe_dump({"profiles": {"tiny": tiny}}, sort_keys=False))
-        return path
-
-    return write
+def write_params(directory: Path, data_root: Path, changes: dict | None = None) -> Path:
+    """Write `directory/params.yaml` with profile `tiny`: smoke, then `TINY`, then `changes`."""
+    smoke = yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]
+    tiny = merge(merge(smoke, TINY), changes or {})
+    tiny["data"]["root"] = str(data_root)
+    path = directory / "params.yaml"
+    path.write_text(yaml.safe_dump({"profiles": {"tiny": tiny}}, sort_keys=False))
+    return path
 
 
 def tiny_setup(params: Path, root: Path, experiment: str = "fashion-mnist-nsa-id"):
