@@ -6,7 +6,9 @@ Two measurements on synthetic images and a small supernet (CPU by default):
    (samples folded into the batch, metrics' moments accumulated) against a bare loop that
    pushes the test set repeated K times through the network at the same batch size, with a
    random architecture per instance and nothing kept but the logits. The ratio is the overhead
-   of sampling; the target is at most 1.2.
+   of sampling; the target is at most 1.2. On a shared machine the ratio moves with the load,
+   so the share of `predict`'s time spent outside the network is printed too (timed with
+   forward hooks in the same run, so load changes cancel).
 2. PGD: seconds per attack step (forward and backward of `samples` passes per image) and the
    same divided by the cost of a forward pass over the same rows.
 
@@ -41,7 +43,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--attack", default="PGD2-3-1")
     parser.add_argument("--attack-samples", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=5, help="timings keep the fastest")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads; 0 = default")
+    # One thread by default: on a shared machine, several threads wait on each other and time
+    # the load, not the code.
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads; 0 = default")
     return parser.parse_args()
 
 
@@ -90,6 +94,27 @@ def fastest(repeats: int, device: torch.device, *works) -> list[float]:
     return [min(record) for record in times]
 
 
+def time_outside_network(model, work) -> float:
+    """Fraction of the wall-clock time of `work()` spent outside `model`'s forward passes."""
+    inside, started = [0.0], [0.0]
+
+    def enter(module, inputs):
+        started[0] = time.perf_counter()
+
+    def leave(module, inputs, output):
+        inside[0] += time.perf_counter() - started[0]
+
+    hooks = [model.register_forward_pre_hook(enter), model.register_forward_hook(leave)]
+    try:
+        start = time.perf_counter()
+        work()
+        total = time.perf_counter() - start
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return 1.0 - inside[0] / total
+
+
 @torch.no_grad()
 def bare_passes(model, bank, images, repeat: int, batch_size: int, device) -> None:
     """The test set repeated `repeat` times through the network, logits discarded."""
@@ -123,6 +148,8 @@ def main() -> None:
     )
     print(f"ensemble of K={k}: {sampled:.3f} s; one pass over {k} x the test set: {bare:.3f} s")
     print(f"ensemble / bare ratio: {sampled / bare:.3f} (target <= 1.2)")
+    outside = time_outside_network(model, lambda: predict(model, images, bank, k, batch, seed=0))
+    print(f"share of the ensemble's time outside the network: {100 * outside:.1f}%")
 
     attack = Attack.parse(args.attack)
     s = args.attack_samples

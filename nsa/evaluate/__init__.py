@@ -8,15 +8,15 @@ one protocol on one trained experiment and writes its metrics and arrays.
 
 from nsa.evaluate.attack import Attack, attack_gradient, perturb, project
 from nsa.evaluate.inputs import fit_images, subset
-from nsa.evaluate.predict import (
+from nsa.evaluate.protocols import PROTOCOLS, Job, Result
+from nsa.evaluate.runner import check_protocol, check_record, evaluate_experiment
+from nsa.evaluate.sampling import (
     PredictionError,
     Predictions,
     batch_statistics,
     forward,
     predict,
 )
-from nsa.evaluate.protocols import PROTOCOLS, Job, Result
-from nsa.evaluate.runner import check_protocol, check_record, evaluate_experiment
 
 __all__ = [
     "PROTOCOLS",

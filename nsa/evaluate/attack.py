@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from nsa.evaluate.predict import Bank, assignments, forward, model_device, seeded, to_pixels
+from nsa.evaluate.sampling import Bank, assignments, forward, model_device, seeded, to_pixels
 
 _NAME = re.compile(r"PGD(\d+)-(\d+)-(\d+)")
 

@@ -31,7 +31,7 @@ from torch import nn
 from nsa import metrics
 from nsa.evaluate.attack import Attack, perturb
 from nsa.evaluate.inputs import fit_images
-from nsa.evaluate.predict import Predictions, batch_statistics, model_device, predict
+from nsa.evaluate.sampling import Predictions, batch_statistics, model_device, predict
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def generalization(job: Job) -> Result:
     rng = np.random.default_rng(settings.seed)
     count = min(settings.seen, len(trained))
     seen = [trained[i] for i in sorted(rng.choice(len(trained), size=count, replace=False))]
-    unseen = _unseen_archs(job, set(trained))
+    unseen = _unseen_archs(job, {arch.stages for arch in trained})
     accuracies = {}
     for name, archs in (("seen", seen), ("unseen", unseen)):
         bank = job.bank(archs)
@@ -169,12 +169,12 @@ def generalization(job: Job) -> Result:
 
 
 def _unseen_archs(job: Job, trained: set) -> list:
-    """`unseen` architectures from consecutive seeds, skipping any equal to a trained one."""
+    """`unseen` architectures from consecutive seeds, skipping any whose stages were trained."""
     settings = job.settings
     archs, seed = [], settings.unseen_seed_start
     while len(archs) < settings.unseen:
         arch = job.arch_seed(seed)
-        if arch not in trained:
+        if arch.stages not in trained:
             archs.append(arch)
         seed += 1
         if seed - settings.unseen_seed_start > 100 * settings.unseen + 1000:
@@ -186,17 +186,17 @@ def diversity(job: Job) -> Result:
     """Mean pairwise KL divergence and disagreement between sampled predictive distributions."""
     samples = job.settings.diversity_samples
     predictions = job.predict(samples=samples, keep=True)
-    per_example = metrics.pairwise_kl(predictions.sample_probs, per_example=True)
-    off_diagonal = ~np.eye(samples, dtype=bool)
+    per_example = metrics.pairwise_kl(predictions.sample_probs, per_example=True)  # (S, S, N)
+    pairs = per_example[~np.eye(samples, dtype=bool)]  # (S * (S - 1), N) ordered pairs
     result = Result(settings={"samples": samples})
     result.metrics = {
-        "diversity/kl": metrics.mean_pairwise_kl(predictions.sample_probs),
+        "diversity/kl": float(pairs.mean()),
         "diversity/disagreement": metrics.disagreement(predictions.sample_probs),
         "diversity/samples": float(samples),
     }
     result.arrays = {
         "pair_kl": per_example.mean(axis=2),
-        "example_kl": per_example[off_diagonal].mean(axis=0),
+        "example_kl": pairs.mean(axis=0),
         "sample_acc": predictions.sample_accuracy(job.labels.numpy()),
     }
     return result

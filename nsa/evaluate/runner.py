@@ -21,8 +21,8 @@ import torch
 
 from nsa.config import Experiment, Profile, UsageError, as_plain
 from nsa.evaluate.inputs import subset
-from nsa.evaluate.predict import PredictionError
 from nsa.evaluate.protocols import PROTOCOLS, SHARED_ONLY, Job, Result
+from nsa.evaluate.sampling import PredictionError
 from nsa.io import atomic_open, write_json
 from nsa.layout import Layout
 

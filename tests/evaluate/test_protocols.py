@@ -128,9 +128,10 @@ def test_generalization_uses_every_training_architecture_when_fewer_than_seen(ma
 def test_generalization_skips_unseen_seeds_equal_to_a_training_architecture(make_job):
     # Seeds 2.. overlap the training set 1..3 by seed; they are skipped, not counted as unseen.
     result = run(make_job("nsa-i", archs=3, unseen_seed_start=2), "generalization")
-    trained = {random_architecture(s, 0.7, 2) for s in (1, 2, 3)}
-    unseen = [random_architecture(int(s), 0.7, 2) for s in result.arrays["unseen_seeds"]]
+    trained = {random_architecture(s, 0.7, 2).stages for s in (1, 2, 3)}
+    unseen = [random_architecture(int(s), 0.7, 2).stages for s in result.arrays["unseen_seeds"]]
     assert len(unseen) == 4 and not set(unseen) & trained
+    assert result.arrays["unseen_seeds"][0] >= 4
 
 
 def test_diversity(make_job):
@@ -180,3 +181,11 @@ def test_pgd_accuracy_and_detection(make_job, labels):
     assert result.metrics["pgd/PGD4-2-2/acc"] <= result.metrics["pgd/clean/acc"]
     assert 0.0 <= result.metrics["pgd/PGD4-2-2/auroc_mi"] <= 1.0
     assert result.arrays["correct_PGD4-2-2"].shape == (20,)
+
+
+def test_generalization_skips_a_trained_architecture_drawn_by_another_seed(make_job):
+    trained = {random_architecture(s, 0.7, 2).stages for s in (1, 2, 3)}
+    twin = next(s for s in range(4, 100_000) if random_architecture(s, 0.7, 2).stages in trained)
+    result = run(make_job("nsa-i", archs=3, unseen_seed_start=twin), "generalization")
+    assert twin not in result.arrays["unseen_seeds"].tolist()
+    assert result.arrays["unseen_seeds"][0] > twin
