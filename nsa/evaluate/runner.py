@@ -48,6 +48,11 @@ def evaluate_experiment(
             result = PROTOCOLS[protocol](job)
         except PredictionError as error:
             raise UsageError(f"{experiment.name} ({model_path}): {error}") from None
+    if protocol == "ensemble":
+        # The tables print each model's size beside its ensemble error, as the paper does.
+        from nsa.models.summary import count_parameters
+
+        result.metrics["model/params"] = float(count_parameters(model))
     check_metrics(result.metrics, experiment)
     settings = describe(protocol, profile, experiment, model_path, device, result)
     write_result(layout, protocol, experiment.name, result, settings)

@@ -73,9 +73,9 @@ def disparity_figure(results: Results) -> plt.Figure:
     figure, axes = _grid(len(targets))
     for axis, experiment in zip(axes, targets, strict=False):
         arrays = results.arrays("individual", experiment.name)
-        index = np.arange(len(arrays["acc_bn_eval"]))
-        axis.bar(index - 0.2, arrays["acc_bn_train"], width=0.4, label="BN train mode")
-        axis.bar(index + 0.2, arrays["acc_bn_eval"], width=0.4, label="BN eval mode")
+        index = np.arange(len(arrays["bn_eval_acc"]))
+        axis.bar(index - 0.2, arrays["bn_train_acc"], width=0.4, label="BN train mode")
+        axis.bar(index + 0.2, arrays["bn_eval_acc"], width=0.4, label="BN eval mode")
         axis.set_xticks(index, [str(i + 1) for i in index])
         axis.set_xlabel("architecture (seed)")
         axis.set_ylabel("test accuracy")
@@ -91,7 +91,7 @@ def diversity_figure(results: Results) -> plt.Figure:
     targets = results.targets("diversity")
     figure, axes = _grid(1, height=2.6)
     axis = axes[0]
-    values = [results.arrays("diversity", e.name)["pair_kl"].ravel() for e in targets]
+    values = [_off_diagonal(results.arrays("diversity", e.name)["pair_kl"]) for e in targets]
     if targets:
         axis.boxplot(values, showfliers=False)
         axis.set_xticks(
@@ -105,6 +105,11 @@ def diversity_figure(results: Results) -> plt.Figure:
     else:
         _empty(axis, "no diversity study in this profile")
     return figure
+
+
+def _off_diagonal(square: np.ndarray) -> np.ndarray:
+    """The entries of a square matrix off its diagonal (KL of each sample with the others)."""
+    return square[~np.eye(len(square), dtype=bool)]
 
 
 def reliability_figure(results: Results) -> plt.Figure:

@@ -106,8 +106,8 @@ def check_diversity(results: Results) -> Verdict:
     return _compare(
         "Architecture-specific parameters (NSA-id) make the sampled predictions more diverse "
         "than fully shared ones (NSA-i): no function mode collapse.",
-        ("NSA-id KL", _family_metric(results, "diversity", "nsa-id", "diversity/kl_mean")),
-        ("NSA-i KL", _family_metric(results, "diversity", "nsa-i", "diversity/kl_mean")),
+        ("NSA-id KL", _family_metric(results, "diversity", "nsa-id", "diversity/kl")),
+        ("NSA-i KL", _family_metric(results, "diversity", "nsa-i", "diversity/kl")),
         "higher",
     )
 

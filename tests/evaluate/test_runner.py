@@ -57,7 +57,7 @@ def save(layout, profile, name, supernet, record=None, variant=None):
 
 
 def test_ensemble_writes_metrics_and_arrays(profile, layout, fake_data, supernet):
-    experiment, _ = save(layout, profile, "fashion-mnist-nsa-id", supernet)
+    experiment, model = save(layout, profile, "fashion-mnist-nsa-id", supernet)
     values = evaluate_experiment("ensemble", profile, experiment, layout)
     written = json.loads(layout.metrics("ensemble", experiment.name).read_text())
     assert written == values
@@ -67,8 +67,10 @@ def test_ensemble_writes_metrics_and_arrays(profile, layout, fake_data, supernet
         "ensemble/ece",
         "ensemble/samples",
         "ensemble/examples",
+        "model/params",
     }
     assert written["ensemble/samples"] == 3.0 and written["ensemble/examples"] == 30.0
+    assert written["model/params"] == sum(p.numel() for p in model.parameters())
     with np.load(layout.arrays("ensemble", experiment.name), allow_pickle=False) as arrays:
         settings = json.loads(str(arrays["settings"]))
         assert arrays["confidence"].shape == (30,)
