@@ -24,7 +24,9 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from tqdm import tqdm
 
-from nsa.data import TrainLoader, eval_batches
+from nsa.config import TrainConfig
+from nsa.data import Split, TrainLoader, eval_batches
+from nsa.models import ArchBank, SuperNet
 from nsa.train.checkpoint import CheckpointStore
 from nsa.train.errors import NonFiniteLossError
 from nsa.train.rng import capture_rng, restore_rng
@@ -48,13 +50,13 @@ class Run:
     """A training run: what it trains with and where it stands."""
 
     name: str
-    model: torch.nn.Module
-    bank: Any
+    model: SuperNet
+    bank: ArchBank  # the training architectures, on the device
     optimizer: torch.optim.Optimizer
     loader: TrainLoader
-    test: Any
+    test: Split
     device: torch.device
-    recipe: Any  # the profile's TrainConfig
+    recipe: TrainConfig
     aux_weight: float
     eval_batch_size: int
     sampler: torch.Generator  # draws the training batches' architectures
@@ -64,6 +66,7 @@ class Run:
     step: int = 0  # batches of it done
     global_step: int = 0
     totals: EpochTotals = field(default_factory=EpochTotals)
+    history: list[dict[str, Any]] = field(default_factory=list)  # metrics of finished epochs
 
     @property
     def lr(self) -> float:
@@ -72,7 +75,7 @@ class Run:
         return learning_rate(self.epoch, r.lr, r.lr_milestones, r.lr_gamma)
 
 
-def make_optimizer(model: torch.nn.Module, recipe: Any) -> torch.optim.SGD:
+def make_optimizer(model: torch.nn.Module, recipe: TrainConfig) -> torch.optim.SGD:
     """SGD with (Nesterov) momentum and weight decay on every parameter."""
     return torch.optim.SGD(
         model.parameters(),
@@ -111,7 +114,7 @@ def train_step(run: Run, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor
 
 
 def train_epoch(run: Run) -> dict[str, Any]:
-    """Finish the epoch in progress (from batch `run.step`); returns its metrics."""
+    """Finish the epoch in progress (from batch `run.step`); add its metrics to the history."""
     set_learning_rate(run.optimizer, run.lr)
     run.model.train()
     batches = len(run.loader)
@@ -141,6 +144,7 @@ def train_epoch(run: Run) -> dict[str, Any]:
         "lr": run.lr,
         "seconds": run.totals.seconds,
     }
+    run.history.append(metrics)
     run.epoch += 1
     run.step = 0
     run.totals = EpochTotals()
@@ -179,8 +183,9 @@ def snapshot(run: Run) -> dict[str, Any]:
         "model": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),
         "sampler": run.sampler.get_state(),
-        "rng": capture_rng(),
+        "rng": capture_rng(run.device),
         "totals": dataclasses.asdict(run.totals),
+        "history": run.history,
         "settings": run.settings,
     }
 
@@ -190,11 +195,12 @@ def restore(run: Run, state: dict[str, Any]) -> None:
     run.model.load_state_dict(state["model"])
     run.optimizer.load_state_dict(state["optimizer"])
     run.sampler.set_state(state["sampler"])
-    restore_rng(state["rng"])
+    restore_rng(state["rng"], run.device)
     run.epoch = state["epoch"]
     run.step = state["step"]
     run.global_step = state["global_step"]
     run.totals = EpochTotals(**state["totals"])
+    run.history = list(state["history"])
     set_learning_rate(run.optimizer, run.lr)
 
 

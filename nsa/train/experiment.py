@@ -1,4 +1,10 @@
-"""Training one experiment end to end: data, model, device, resume, logging, final model file."""
+"""Training one experiment end to end: data, model, device, resume, logging, final model file.
+
+An experiment is one supernet variant on one dataset, trained with the recipe of the profile
+(the paper's CIFAR recipe in the `paper` profile). The run can be killed at any moment:
+rerunning it resumes from the newest intact checkpoint and ends with the same weights as an
+uninterrupted run (bit for bit on the CPU in deterministic mode).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from typing import Any
 
 import torch
 
-from nsa.config import UsageError, as_plain
-from nsa.data import TrainLoader, load_prepared
+from nsa.config import Experiment, Profile, UsageError, as_plain
+from nsa.data import PreparedDataset, TrainLoader, load_prepared
+from nsa.layout import Layout
 from nsa.models import ModelSpec, build_model, load_model, save_model
 from nsa.train.checkpoint import CheckpointStore
 from nsa.train.devices import pick_device
@@ -26,7 +33,7 @@ log = logging.getLogger(__name__)
 KEEP_CHECKPOINTS = 3
 
 
-def train_experiment(profile: Any, experiment: Any, layout: Any) -> Path:
+def train_experiment(profile: Profile, experiment: Experiment, layout: Layout) -> Path:
     """Train `experiment` under `profile` and return the final model's path.
 
     Resumes from the newest intact checkpoint when one exists, and does nothing when the final
@@ -46,7 +53,7 @@ def train_experiment(profile: Any, experiment: Any, layout: Any) -> Path:
     with pick_device(profile.device) as claimed, configure_torch(profile, claimed) as device:
         run = build_run(profile, experiment, dataset, device, store, settings)
         resume(run)
-        with Logbook(layout.train_log(experiment.name), settings, run.epoch) as book:
+        with Logbook(layout.train_log(experiment.name), settings, run.history) as book:
             while run.epoch < run.recipe.epochs:
                 metrics = train_epoch(run)
                 book.record(metrics)
@@ -74,9 +81,9 @@ def is_trained(path: Path, settings: dict[str, Any]) -> bool:
 
 
 def build_run(
-    profile: Any,
-    experiment: Any,
-    dataset: Any,
+    profile: Profile,
+    experiment: Experiment,
+    dataset: PreparedDataset,
     device: torch.device,
     store: CheckpointStore,
     settings: dict[str, Any],
@@ -98,7 +105,7 @@ def build_run(
     memory_format = torch.channels_last if device.type == "cuda" else torch.preserve_format
     model = model.to(device, memory_format=memory_format)
     loader = TrainLoader(
-        subset(dataset.train, data.train_subset, data.subset_seed),
+        dataset.train.subset(data.train_subset, data.subset_seed),  # 0: the whole split
         batch_size=recipe.batch_size,
         crop_padding=recipe.crop_padding,
         cutout=recipe.cutout,
@@ -111,7 +118,7 @@ def build_run(
         bank=model.bank().to(device),
         optimizer=make_optimizer(model, recipe),
         loader=loader,
-        test=subset(dataset.test, data.test_subset, data.subset_seed),
+        test=dataset.test.subset(data.test_subset, data.subset_seed),
         device=device,
         recipe=recipe,
         aux_weight=profile.model.aux_weight,
@@ -143,11 +150,6 @@ def resume(run: Run) -> None:
     )
 
 
-def subset(split: Any, size: int, seed: int) -> Any:
-    """The first-`size` random subset of `split` (all of it when `size` is 0)."""
-    return split.subset(size, seed) if size else split
-
-
 def log_epoch(run: Run, metrics: dict[str, Any]) -> None:
     """One readable line per finished epoch."""
     log.info(
@@ -164,7 +166,7 @@ def log_epoch(run: Run, metrics: dict[str, Any]) -> None:
     )
 
 
-def save_final(run: Run, path: Path, experiment: Any) -> None:
+def save_final(run: Run, path: Path, experiment: Experiment) -> None:
     """Write the trained model with how it was made."""
     extra = {
         "experiment": as_plain(experiment),
@@ -181,7 +183,7 @@ def save_final(run: Run, path: Path, experiment: Any) -> None:
 
 
 @contextlib.contextmanager
-def configure_torch(profile: Any, claimed: torch.device) -> Iterator[torch.device]:
+def configure_torch(profile: Profile, claimed: torch.device) -> Iterator[torch.device]:
     """Set threads, determinism and cuDNN autotuning for the run; undo it afterwards."""
     device = claimed
     if device.type == "cuda" and not torch.cuda.is_available():

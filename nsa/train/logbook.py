@@ -1,10 +1,11 @@
 """Per-epoch training metrics: a JSON-lines history, mirrored into a dvclive directory.
 
-`history.jsonl` is the record: one object per finished epoch, appended and flushed to disk as the
-epoch ends. On resume it is cut back to the epochs before the checkpoint being resumed, so an
-epoch finished after the last checkpoint but before a crash is trained, and listed, once. The
-dvclive files (`metrics.json`, `params.yaml`, `plots/metrics/**.tsv`, read by `dvc plots show`)
-are rebuilt from the history each time the run starts, which keeps them consistent with it too.
+The run itself carries the history (checkpoints hold it), so the files here are rewritten from
+it whenever a run starts or resumes: an epoch finished after the last checkpoint but before a
+crash is trained, and listed, once, and a workflow that deletes the folder before rerunning a
+job loses nothing. `history.jsonl` holds one object per finished epoch, appended and flushed
+as the epoch ends; the dvclive files (`metrics.json`, `params.yaml`, `plots/metrics/**.tsv`,
+read by `dvc plots show`) hold the same numbers with the epoch as dvclive's step.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +29,26 @@ HISTORY = "history.jsonl"
 class Logbook:
     """Where one run writes its per-epoch metrics; use as a context manager."""
 
-    def __init__(self, directory: str | Path, settings: dict[str, Any], start_epoch: int):
+    def __init__(
+        self, directory: str | Path, settings: dict[str, Any], history: Sequence[dict[str, Any]]
+    ):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.history_path = self.directory / HISTORY
-        self.records = truncate_history(self.history_path, start_epoch)
+        with atomic_open(self.history_path, "w") as handle:
+            handle.writelines(_line(record) for record in history)
+        # resume=False: dvclive starts from empty files, which the history then refills.
         self.live = Live(dir=str(self.directory), resume=False, save_dvc_exp=False, dvcyaml=False)
         self.live.log_params(settings)
-        for record in self.records:
+        for record in history:
             self._mirror(record)
 
     def record(self, metrics: dict[str, Any]) -> None:
         """Append the metrics of one finished epoch (`metrics["epoch"]`, 0-based)."""
         with open(self.history_path, "a") as handle:
-            handle.write(json.dumps(metrics, sort_keys=True) + "\n")
+            handle.write(_line(metrics))
             handle.flush()
             os.fsync(handle.fileno())
-        self.records.append(metrics)
         self._mirror(metrics)
 
     def close(self) -> None:
@@ -80,13 +85,5 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def truncate_history(path: str | Path, start_epoch: int) -> list[dict[str, Any]]:
-    """Keep only the records of epochs before `start_epoch`, rewriting the file if needed."""
-    path = Path(path)
-    records = read_history(path)
-    kept = [record for record in records if record["epoch"] < start_epoch]
-    text = "".join(json.dumps(record, sort_keys=True) + "\n" for record in kept)
-    if not path.exists() or path.read_text() != text:
-        with atomic_open(path, "w") as handle:
-            handle.write(text)
-    return kept
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True) + "\n"

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from nsa.config import as_plain
+from nsa.config import Experiment, Profile, as_plain
 
 _REPO = Path(__file__).resolve().parents[2]
 
 
-def resolve_settings(profile: Any, experiment: Any) -> dict[str, Any]:
+def resolve_settings(profile: Profile, experiment: Experiment) -> dict[str, Any]:
     """Every setting that decides the trained weights of `experiment`, as plain JSON values."""
     data = profile.data
     settings = {

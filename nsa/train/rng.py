@@ -1,9 +1,10 @@
 """Capture and restore every random number generator that training consumes.
 
 A resumed run must draw exactly the numbers the uninterrupted run would have drawn, so a
-checkpoint holds the state of Python's, NumPy's, torch's CPU and every CUDA generator. The
-states are converted to tensors and plain Python values so that `torch.load(weights_only=True)`
-can read them back.
+checkpoint holds the state of Python's, NumPy's and torch's CPU generators and that of the CUDA
+device training runs on (only that one, so a run may resume on another free GPU). The states
+are converted to tensors and plain Python values so that `torch.load(weights_only=True)` can
+read them back.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def capture_rng() -> dict[str, Any]:
-    """The state of every global generator, as tensors and plain values."""
+def capture_rng(device: torch.device | None = None) -> dict[str, Any]:
+    """The state of every global generator (CUDA: `device`'s), as tensors and plain values."""
     kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
     return {
         "python": random.getstate(),
@@ -38,12 +39,12 @@ def capture_rng() -> dict[str, Any]:
             "cached_gaussian": float(cached),
         },
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "cuda": torch.cuda.get_rng_state(device) if _on_cuda(device) else None,
     }
 
 
-def restore_rng(state: dict[str, Any]) -> None:
-    """Put every global generator back into a state taken by `capture_rng`."""
+def restore_rng(state: dict[str, Any], device: torch.device | None = None) -> None:
+    """Put every global generator back into a state taken by `capture_rng` (CUDA: `device`)."""
     random.setstate(_as_tuples(state["python"]))
     numpy = state["numpy"]
     np.random.set_state(
@@ -56,22 +57,20 @@ def restore_rng(state: dict[str, Any]) -> None:
         )
     )
     torch.set_rng_state(state["torch"])
-    _restore_cuda(state["cuda"])
-
-
-def _restore_cuda(states: list[torch.Tensor]) -> None:
-    """Restore the CUDA generators when the same number of devices is visible as before."""
-    if not states:
-        return
-    if not torch.cuda.is_available() or torch.cuda.device_count() != len(states):
+    cuda = state["cuda"]
+    if cuda is not None and _on_cuda(device):
+        torch.cuda.set_rng_state(cuda, device)
+    elif (cuda is not None) != _on_cuda(device):
         log.warning(
-            "checkpoint holds the state of %d CUDA generators but %d devices are visible; "
-            "the resumed run will not repeat the interrupted one bit for bit",
-            len(states),
-            torch.cuda.device_count() if torch.cuda.is_available() else 0,
+            "the checkpoint was written on %s and training resumes on %s; random draws on "
+            "the device will differ from those of an uninterrupted run",
+            "a GPU" if cuda is not None else "the CPU",
+            device,
         )
-        return
-    torch.cuda.set_rng_state_all(states)
+
+
+def _on_cuda(device: torch.device | None) -> bool:
+    return device is not None and device.type == "cuda" and torch.cuda.is_available()
 
 
 def _as_tuples(value: Any) -> Any:

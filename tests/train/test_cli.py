@@ -1,7 +1,7 @@
 import argparse
 
 import pytest
-from conftest import ROOT
+from tiny_settings import ROOT
 
 from nsa.cli import train as train_cli
 from nsa.config import UsageError

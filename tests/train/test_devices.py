@@ -6,7 +6,7 @@ import time
 
 import pytest
 import torch
-from conftest import ROOT
+from tiny_settings import ROOT
 
 from nsa.config import UsageError
 from nsa.train.devices import claim_gpu, hold_device, pick_device, visible_gpus

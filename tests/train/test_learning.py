@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import tiny_setup, write_params
+from tiny_settings import tiny_setup, write_params
 
 from nsa.data import eval_batches, load_prepared
 from nsa.models import load_model
@@ -57,11 +57,12 @@ def test_every_variant_learns(fashion_data, tmp_path, variant):
     train_experiment(profile, experiment, layout)
 
     last = read_history(layout.train_log(name) / "history.jsonl")[-1]
-    assert last["train/accuracy"] > 5 * CHANCE
     if variant == "nsa":
         # One architecture per batch: batch-norm statistics gathered over a mixture of
         # architectures fit none of them, so test accuracy trails training accuracy (the
-        # training/test disparity that per-instance sampling removes). It still learns.
+        # training/test disparity that per-instance sampling removes; measured here: 0.65
+        # train, 0.43 test). It still learns.
+        assert last["train/accuracy"] > 5 * CHANCE
         assert last["test/accuracy"] > 3 * CHANCE
     else:
         assert last["test/accuracy"] > 5 * CHANCE

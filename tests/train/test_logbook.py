@@ -13,32 +13,39 @@ def tsv_steps(directory) -> list[int]:
 
 
 def test_history_and_dvclive_agree(tmp_path):
-    with Logbook(tmp_path, {"train": {"lr": 0.1}}, start_epoch=0) as book:
+    with Logbook(tmp_path, {"train": {"lr": 0.1}}, history=[]) as book:
         for epoch in range(3):
             book.record(metrics(epoch))
-    assert [r["epoch"] for r in read_history(tmp_path / "history.jsonl")] == [0, 1, 2]
+    assert read_history(tmp_path / "history.jsonl") == [metrics(e) for e in range(3)]
     assert tsv_steps(tmp_path) == [0, 1, 2]
     summary = json.loads((tmp_path / "metrics.json").read_text())
     assert summary["step"] == 2 and summary["train"]["loss"] == 1.0 / 3
     assert "lr: 0.1" in (tmp_path / "params.yaml").read_text()
 
 
-def test_resume_drops_epochs_after_the_checkpoint(tmp_path):
-    with Logbook(tmp_path, {}, start_epoch=0) as book:
+def test_resume_rewrites_the_files_from_the_run_history(tmp_path):
+    with Logbook(tmp_path, {}, history=[]) as book:
         for epoch in range(3):
             book.record(metrics(epoch))
-    # Crash after epoch 2 was logged but before its checkpoint: training resumes at epoch 2.
-    with Logbook(tmp_path, {}, start_epoch=2) as book:
-        assert [r["epoch"] for r in book.records] == [0, 1]
+    # A crash after epoch 2 was logged but before its checkpoint: the checkpoint's history
+    # ends at epoch 1 and training resumes at epoch 2.
+    with Logbook(tmp_path, {}, history=[metrics(0), metrics(1)]) as book:
         book.record(metrics(2))
         book.record(metrics(3))
     assert [r["epoch"] for r in read_history(tmp_path / "history.jsonl")] == [0, 1, 2, 3]
     assert tsv_steps(tmp_path) == [0, 1, 2, 3]
 
 
-def test_line_cut_short_by_a_crash_is_dropped(tmp_path):
+def test_deleted_folder_is_rebuilt(tmp_path):
+    folder = tmp_path / "log"
+    with Logbook(folder, {}, history=[metrics(0), metrics(1)]) as book:
+        book.record(metrics(2))
+    assert [r["epoch"] for r in read_history(folder / "history.jsonl")] == [0, 1, 2]
+    assert tsv_steps(folder) == [0, 1, 2]
+
+
+def test_line_cut_short_by_a_crash_ends_the_history(tmp_path, caplog):
     path = tmp_path / "history.jsonl"
     path.write_text(json.dumps(metrics(0)) + "\n" + '{"epoch": 1, "train/lo')
-    with Logbook(tmp_path, {}, start_epoch=5) as book:
-        assert [r["epoch"] for r in book.records] == [0]
-    assert path.read_text() == json.dumps(metrics(0), sort_keys=True) + "\n"
+    assert read_history(path) == [metrics(0)]
+    assert "line 2 is incomplete" in caplog.text

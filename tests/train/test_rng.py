@@ -40,3 +40,11 @@ def test_same_seed_gives_same_draws():
     first = draw()
     seed_everything(11)
     assert draw() == first
+
+
+def test_state_from_a_gpu_restored_on_the_cpu_warns(caplog):
+    state = capture_rng(torch.device("cpu"))
+    assert state["cuda"] is None
+    state["cuda"] = torch.zeros(16, dtype=torch.uint8)  # as if written on a GPU
+    restore_rng(state, torch.device("cpu"))
+    assert "written on a GPU and training resumes on cpu" in caplog.text
