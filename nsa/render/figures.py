@@ -32,12 +32,21 @@ def save_figure(figure: plt.Figure, pdf_path: Path, png_path: Path) -> None:
     plt.close(figure)
 
 
-def _grid(panels: int, height: float = 2.4) -> tuple[plt.Figure, np.ndarray]:
+def _grid(panels: int, height: float = 2.4, columns: int = 4) -> tuple[plt.Figure, np.ndarray]:
+    """A figure of `panels` axes, at most `columns` to a row; unused axes are hidden."""
     panels = max(panels, 1)
+    cols = min(panels, columns)
+    rows = -(-panels // cols)
     figure, axes = plt.subplots(
-        1, panels, figsize=(FIGURE_WIDTH * panels, height), squeeze=False, layout="constrained"
+        rows,
+        cols,
+        figsize=(FIGURE_WIDTH * cols, height * rows),
+        squeeze=False,
+        layout="constrained",
     )
-    return figure, axes[0]
+    for axis in axes.ravel()[panels:]:
+        axis.set_axis_off()
+    return figure, axes.ravel()[:panels]
 
 
 def _empty(axis: plt.Axes, message: str) -> None:
@@ -89,7 +98,8 @@ def disparity_figure(results: Results) -> plt.Figure:
 def diversity_figure(results: Results) -> plt.Figure:
     """Distribution of pairwise KL divergence between sampled predictions, per model."""
     targets = results.targets("diversity")
-    figure, axes = _grid(1, height=2.6)
+    figure, axes = _grid(1, height=2.8)
+    figure.set_figwidth(2 * FIGURE_WIDTH)
     axis = axes[0]
     values = [_off_diagonal(results.arrays("diversity", e.name)["pair_kl"]) for e in targets]
     if targets:
@@ -127,7 +137,8 @@ def reliability_figure(results: Results) -> plt.Figure:
         accuracy = [correct[which == b].mean() if np.any(which == b) else 0.0 for b in range(bins)]
         axis.bar(edges[:-1], accuracy, width=1.0 / bins, align="edge", edgecolor="black")
         axis.plot([0, 1], [0, 1], linestyle="--", color="gray")
-        axis.set_title(paper.family_title(experiment.family))
+        single = experiment.family == "individual"
+        axis.set_title(experiment.variant if single else paper.family_title(experiment.family))
         axis.set_xlabel("confidence")
         axis.set_ylabel("accuracy")
     if not targets:
@@ -172,12 +183,12 @@ def training_figure(results: Results) -> plt.Figure:
         if not history:
             continue
         epochs = [record["epoch"] for record in history]
-        loss_axis.plot(epochs, [r["train_loss"] for r in history], label=experiment.variant)
-        accuracy_axis.plot(epochs, [r["test_acc"] for r in history], label=experiment.variant)
+        loss_axis.plot(epochs, [r["train/loss"] for r in history], label=experiment.variant)
+        accuracy_axis.plot(epochs, [r["test/accuracy"] for r in history], label=experiment.variant)
     loss_axis.set_xlabel("epoch")
     loss_axis.set_ylabel("training loss")
     accuracy_axis.set_xlabel("epoch")
-    accuracy_axis.set_ylabel("test accuracy (one sampled architecture)")
+    accuracy_axis.set_ylabel("test accuracy, one architecture")
     accuracy_axis.legend(fontsize="x-small", ncol=2)
     return figure
 
@@ -190,7 +201,7 @@ def architectures_figure(results: Results) -> plt.Figure:
     model = results.profile.model
     count = model.num_archs
     figure, axes = plt.subplots(
-        count, 3, figsize=(3 * 2.2, count * 2.0), squeeze=False, layout="constrained"
+        count, 3, figsize=(3 * 3.2, count * 1.4), squeeze=False, layout="constrained"
     )
     for row, seed in enumerate(range(1, count + 1)):
         architecture = random_architecture(seed, p=model.arch_p, nodes=model.nodes)

@@ -47,7 +47,7 @@ def test_smoke_models_learn_far_above_chance(snakemake_smoke):
         if experiment.study != "main":
             continue
         metrics = json.loads(layout.metrics("ensemble", experiment.name).read_text())
-        assert metrics["ensemble/error"] < 40.0, experiment.name  # chance is 90%
+        assert metrics["ensemble/error"] < 50.0, experiment.name  # chance is 90%
 
 
 def test_rendered_tables_show_reproduced_and_paper_numbers(snakemake_smoke):
