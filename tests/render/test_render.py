@@ -64,7 +64,9 @@ def rendered(tmp_path, monkeypatch):
     for experiment in profile.experiments:
         log = layout.train_log(experiment)
         log.mkdir(parents=True)
-        records = [{"epoch": e, "train/loss": 2.0 - e, "test/accuracy": 0.5 + 0.1 * e} for e in (0, 1)]
+        records = [
+            {"epoch": e, "train/loss": 2.0 - e, "test/accuracy": 0.5 + 0.1 * e} for e in (0, 1)
+        ]
         (log / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (tmp_path / "params.yaml").write_text(PARAMS.read_text())
     return Results(profile, layout)
