@@ -11,7 +11,7 @@ from nsa.data.augment import Augmentation, augment, crop_flip, cutout, draw_augm
 from nsa.data.catalog import DATASETS, DatasetInfo, RawFile, RawLayout, dataset_info
 from nsa.data.errors import DataError
 from nsa.data.loader import TrainLoader, eval_batches
-from nsa.data.prepare import prepare_dataset
+from nsa.data.prepare import check_obtainable, prepare_dataset
 from nsa.data.prepared import PreparedDataset, load_prepared
 from nsa.data.split import Split, labelled_split
 
@@ -26,6 +26,7 @@ __all__ = [
     "Split",
     "TrainLoader",
     "augment",
+    "check_obtainable",
     "crop_flip",
     "cutout",
     "dataset_info",

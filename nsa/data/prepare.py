@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from nsa.data.catalog import DatasetInfo, RawFile, dataset_info, with_checksums
+from nsa.data.catalog import SCIKIT_LEARN, DatasetInfo, RawFile, dataset_info, with_checksums
+from nsa.data.errors import DataError
 from nsa.data.prepared import FORMAT, MANIFEST, files_intact, read_manifest
 from nsa.data.readers import Arrays, read_raw
-from nsa.data.sources import RawSource, file_digest, locate_raw
+from nsa.data.sources import RawSource, describe_missing, file_digest, find_layout, locate_raw
 from nsa.io import atomic_open, write_json
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,30 @@ def prepare_dataset(
     counts = ", ".join(f"{len(labels)} {split}" for split, (_, labels) in splits.items())
     log.info("prepared %s (%s) in %s", name, counts, target)
     return target
+
+
+def check_obtainable(name: str, data_cfg: Any, layout: Any) -> None:
+    """Raise DataError when `prepare_dataset(name, ...)` could not find or fetch the data.
+
+    A cheap check (file names only, no checksums) for workflows to run before any job starts,
+    so that a missing dataset on an offline machine fails in seconds rather than hours in.
+    """
+    info = dataset_info(name)
+    if is_current(Path(layout.prepared(name)), info) or info.layouts[0].name == SCIKIT_LEARN:
+        return
+    named = (getattr(data_cfg, "sources", None) or {}).get(name)
+    folders = [Path(named)] if named else [Path(layout.raw(name))]
+    folders += [] if named else [Path(folder) for folder in info.system_dirs]
+    if any(find_layout(folder, info) for folder in folders):
+        return
+    if not named and getattr(data_cfg, "allow_download", False):
+        return
+    looked = ", ".join(str(folder) for folder in folders)
+    raise DataError(
+        f"dataset {name} is not prepared and its raw files are not in {looked}"
+        + ("" if named else "; downloads are disabled (allow_download is false or NSA_OFFLINE=1)")
+        + f"; missing {describe_missing(folders[0], info)}"
+    )
 
 
 def is_current(folder: Path, info: DatasetInfo) -> bool:

@@ -180,3 +180,20 @@ def test_digits_take_no_source_folder(tmp_path, layout):
     config = data_config(sources={"digits": str(tmp_path)})
     with pytest.raises(DataError, match="digits comes with scikit-learn"):
         prepare_dataset("digits", config, layout)
+
+
+def test_unobtainable_dataset_is_named_before_any_work(tmp_path):
+    from types import SimpleNamespace
+
+    from nsa.data import DataError, check_obtainable
+    from nsa.layout import Layout
+
+    layout = Layout("paper", root=tmp_path)
+    offline = SimpleNamespace(sources={}, allow_download=False)
+    with pytest.raises(DataError, match=r"dataset cifar10 is not prepared.*downloads are disabled"):
+        check_obtainable("cifar10", offline, layout)
+    check_obtainable("cifar10", SimpleNamespace(sources={}, allow_download=True), layout)
+    check_obtainable("digits", offline, layout)  # bundled with scikit-learn
+    named = SimpleNamespace(sources={"svhn": str(tmp_path / "nowhere")}, allow_download=True)
+    with pytest.raises(DataError, match=r"nowhere.*missing .*test_32x32\.mat"):
+        check_obtainable("svhn", named, layout)

@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir).parent))
 
 from nsa.config import load_profile
+from nsa.data import check_obtainable
 from nsa.layout import Layout
 from nsa.pipeline import build_jobs, final_products, fingerprint
 
@@ -26,3 +27,9 @@ def job(stage, name):
 def command(stage, name):
     """The job's command, run with the Python that runs Snakemake."""
     return " ".join((sys.executable,) + job(stage, name).command[1:])
+
+
+onstart:
+    # Before any job runs (not in dry runs): every dataset can be found or downloaded.
+    for dataset in (*PROFILE.data.in_distribution, PROFILE.data.ood):
+        check_obtainable(dataset, PROFILE.data, LAYOUT)
