@@ -171,14 +171,25 @@ def read_params(params_path: str | os.PathLike = "params.yaml") -> dict[str, Any
 
 def validate_params(document: Any, source: str = "params.yaml") -> None:
     """Raise UsageError naming the first offending key when `document` breaks the schema."""
-    import jsonschema
 
-    validator = jsonschema.Draft202012Validator(_schema())
+    validator = _validator_class()(_schema())
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         raise UsageError(f"{source}: {_describe(errors[0])}")
     for name, profile in document["profiles"].items():
         _check_invariants(name, profile, source)
+
+
+@cache
+def _validator_class() -> Any:
+    """JSON Schema 2020-12, except that `2.0` is not an integer (JSON Schema says it is)."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return jsonschema.validators.extend(base, type_checker=checker)
 
 
 @cache

@@ -137,3 +137,11 @@ def test_offline_switch_forbids_downloads(monkeypatch):
 def test_missing_params_file(tmp_path):
     with pytest.raises(UsageError, match="settings file not found"):
         load_profile("smoke", tmp_path / "nope.yaml")
+
+
+def test_a_float_is_not_an_integer(tmp_path):
+    def bad(doc):
+        doc["profiles"]["smoke"]["train"]["batch_size"] = 64.0
+
+    with pytest.raises(UsageError, match=r"train\.batch_size: 64\.0 is not of type 'integer'"):
+        load_profile("smoke", write_params(tmp_path, bad))

@@ -97,6 +97,14 @@ def family_title(family: str) -> str:
 
 
 def paper_dataset(datasets: tuple[str, ...], dataset: str) -> str | None:
-    """The paper's dataset a profile's dataset is compared with (same position)."""
-    index = datasets.index(dataset)
-    return PAPER_DATASETS[index] if index < len(PAPER_DATASETS) else None
+    """The paper's dataset a profile's dataset is compared with.
+
+    A paper dataset is compared with itself. Other datasets stand in, in order, for the paper's
+    datasets the profile does not use (the smoke profile's Fashion-MNIST for CIFAR-10).
+    """
+    if dataset in PAPER_DATASETS:
+        return dataset
+    free = [d for d in PAPER_DATASETS if d not in datasets]
+    others = [d for d in datasets if d not in PAPER_DATASETS]
+    index = others.index(dataset)
+    return free[index] if index < len(free) else None

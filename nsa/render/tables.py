@@ -123,7 +123,7 @@ def ensemble_table(results: Results) -> Table:
         f"paper from other work, not recomputed."
     )
     if compared:
-        caption += f" Compared position by position: {compared}."
+        caption += f" Stand-ins for the paper's datasets: {compared}."
     return Table(caption, tuple(header), tuple(rows), f"tab:ensemble-{results.profile.name}")
 
 

@@ -135,3 +135,13 @@ def test_missing_evaluation_names_the_command(rendered, capsys):
     error = capsys.readouterr().err
     assert "fashion-mnist-nsa-id.json" in error
     assert "nsa evaluate pgd fashion-mnist-nsa-id --profile smoke" in error
+
+
+def test_paper_numbers_are_matched_by_dataset_name():
+    from nsa.render.paper import paper_dataset
+
+    assert paper_dataset(("cifar100", "cifar10"), "cifar100") == "cifar100"
+    assert paper_dataset(("cifar100",), "cifar100") == "cifar100"
+    assert paper_dataset(("fashion-mnist",), "fashion-mnist") == "cifar10"
+    assert paper_dataset(("cifar10", "fashion-mnist"), "fashion-mnist") == "cifar100"
+    assert paper_dataset(("cifar10", "cifar100", "svhn"), "svhn") is None
