@@ -1,27 +1,12 @@
 """Small supernets for the model tests: the smoke profile's sizes on 28x28 grey images."""
 
-from types import SimpleNamespace
-
 import pytest
 import torch
+from model_sizes import sizes
 
 from nsa.models import ModelSpec, SuperNet, build_model
 
 VARIANT_NAMES = ("wrn", "wrn-mcdropout", "individual-2", "nsa", "nsa-i", "nsa-id", "nsa-id-aggr")
-
-
-def sizes(**overrides) -> SimpleNamespace:
-    """Model settings shaped like a profile's `model` section (smoke sizes by default)."""
-    values = {
-        "width": 1,
-        "nodes": 3,
-        "arch_p": 0.7,
-        "num_archs": 3,
-        "dropout": 0.2,
-        "aux_weight": 0.1,
-    }
-    values.update(overrides)
-    return SimpleNamespace(**values)
 
 
 @pytest.fixture

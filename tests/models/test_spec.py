@@ -1,25 +1,12 @@
 """Variants and model specs: what each variant builds, and bad settings."""
 
 import json
-from types import SimpleNamespace
 
 import pytest
+from model_sizes import sizes
 
 from nsa.arch import random_architecture, residual_architecture
 from nsa.models import VARIANTS, ModelSpec, parse_variant
-
-
-def sizes(**overrides):
-    values = {
-        "width": 1,
-        "nodes": 3,
-        "arch_p": 0.7,
-        "num_archs": 3,
-        "dropout": 0.2,
-        "aux_weight": 0.1,
-    }
-    values.update(overrides)
-    return SimpleNamespace(**values)
 
 
 def spec_for(variant, cfg=None, **kwargs):
