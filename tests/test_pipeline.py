@@ -24,7 +24,17 @@ def test_dvc_yaml_is_generated_from_params():
 
 def test_snakemake_and_dvc_declare_the_same_outputs():
     summary = subprocess.run(
-        ["snakemake", "all", "--summary", "--cores", "1", "--config", "profile=smoke"],
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "all",
+            "--summary",
+            "--cores",
+            "1",
+            "--config",
+            "profile=smoke",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -71,7 +81,7 @@ def test_a_pgd_setting_changes_only_pgd_fingerprints(tmp_path):
 
 def test_paper_dry_run_lists_every_experiment_and_both_tables():
     result = subprocess.run(
-        ["snakemake", "all", "-n", "--cores", "8", "--resources", "gpu=2"],
+        [sys.executable, "-m", "snakemake", "all", "-n", "--cores", "8", "--resources", "gpu=2"],
         cwd=ROOT,
         capture_output=True,
         text=True,

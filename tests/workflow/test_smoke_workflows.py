@@ -79,7 +79,8 @@ def test_a_pgd_change_reruns_only_what_reads_it(snakemake_smoke):
         "total": "6",
     }
     assert "results/smoke/metrics/pgd/fashion-mnist-nsa-id.json" in dry.stdout
-    assert "tables/ensemble.tex" not in dry.stdout
+    assert "output: results/smoke/tables/uncertainty.tex" in dry.stdout
+    assert "output: results/smoke/tables/ensemble.tex" not in dry.stdout
 
 
 def test_nothing_reruns_when_nothing_changed(snakemake_smoke):

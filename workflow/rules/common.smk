@@ -1,10 +1,15 @@
 # Settings and job descriptions shared by every rule: the profile is validated here, before
 # any job starts, and each rule looks its jobs up in JOBS.
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir).parent))
+# Jobs run `python -m nsa ...` with the Python that runs Snakemake. It is put first on PATH
+# rather than into the commands, so that another virtual environment does not make every
+# job's command, and so every output, look out of date.
+os.environ["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"]))
 
 from nsa.config import load_profile
 from nsa.data import check_obtainable
@@ -25,8 +30,8 @@ def job(stage, name):
 
 
 def command(stage, name):
-    """The job's command, run with the Python that runs Snakemake."""
-    return " ".join((sys.executable,) + job(stage, name).command[1:])
+    """The job's command line, exactly as dvc.yaml has it."""
+    return " ".join(job(stage, name).command)
 
 
 onstart:
