@@ -129,6 +129,7 @@ def test_evaluating_an_untrained_variant_is_an_error(tmp_path):
 
 
 def test_offline_switch_forbids_downloads(monkeypatch):
+    monkeypatch.delenv("NSA_OFFLINE", raising=False)
     assert load_profile("smoke", PARAMS).data.allow_download is True
     monkeypatch.setenv("NSA_OFFLINE", "1")
     assert load_profile("smoke", PARAMS).data.allow_download is False
