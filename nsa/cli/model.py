@@ -6,18 +6,11 @@ import argparse
 import json
 
 from nsa.config import ModelConfig, UsageError, load_profile
+from nsa.data.catalog import DATASETS, dataset_info
 from nsa.models import ModelSpec, build_model
 from nsa.models.summary import count_macs, count_parameters, describe, extra_parameters
 
 # Classes and image shape (channels, side) of each dataset the pipeline knows.
-DATASET_SHAPES = {
-    "cifar10": (10, 3, 32),
-    "cifar100": (100, 3, 32),
-    "svhn": (10, 3, 32),
-    "fashion-mnist": (10, 1, 28),
-    "digits": (10, 1, 28),
-}
-
 # The paper's WRN-28-10 sizes, used when no profile is given.
 PAPER_SIZES = ModelConfig(width=10, nodes=8, arch_p=0.7, num_archs=5, dropout=0.2, aux_weight=0.1)
 
@@ -28,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "model", help="print parameters, MACs and layer shapes of a model variant"
     )
     parser.add_argument("variant", metavar="VARIANT", help="e.g. wrn, individual-3, nsa-id")
-    parser.add_argument("--dataset", required=True, help=f"one of: {', '.join(DATASET_SHAPES)}")
+    parser.add_argument("--dataset", required=True, help=f"one of: {', '.join(DATASETS)}")
     parser.add_argument(
         "--profile", default=None, help="take model sizes from this profile (default: the paper's)"
     )
@@ -39,10 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the model on the CPU and print its summary."""
-    if args.dataset not in DATASET_SHAPES:
-        raise UsageError(f"unknown dataset {args.dataset!r}; known: {', '.join(DATASET_SHAPES)}")
+    if args.dataset not in DATASETS:
+        raise UsageError(f"unknown dataset {args.dataset!r}; known: {', '.join(DATASETS)}")
     sizes = PAPER_SIZES if args.profile is None else load_profile(args.profile, args.params).model
-    classes, channels, side = DATASET_SHAPES[args.dataset]
+    info = dataset_info(args.dataset)
+    classes, (channels, side, _) = len(info.classes), info.image_shape
     try:
         spec = ModelSpec.for_variant(
             args.variant, sizes, num_classes=classes, in_channels=channels, image_size=side
